@@ -1,0 +1,53 @@
+"""Helpers shared by the routers: uploads in, audio out."""
+
+from fastapi import Response, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from ..audio import Audio, decode_audio, to_wav_bytes
+from ..errors import InvalidAudio, PayloadTooLarge
+from ..outputs import OutputArchive
+from ..settings import Settings
+
+AUDIO_RESPONSES = {
+    200: {"content": {"audio/wav": {}}, "description": "The generated speech (24 kHz mono WAV)."},
+    400: {"description": "Invalid value (text, language, audio...): `detail` says what to fix."},
+    404: {"description": "Unknown voice."},
+    503: {"description": "Busy or a model could not be loaded; retry later."},
+}
+
+
+async def read_reference(upload: UploadFile | None, settings: Settings, *, field: str = "reference_audio") -> Audio:
+    """Read an uploaded reference recording within the size limit, decode it and check its duration.
+
+    Raises:
+        InvalidAudio, PayloadTooLarge.
+    """
+    if upload is None:
+        raise InvalidAudio(f"`{field}` is required: upload a recording of the voice (WAV, FLAC, OGG or MP3).")
+    limit = settings.max_upload_bytes
+    if upload.size is not None and upload.size > limit:
+        raise PayloadTooLarge(f"`{field}` is {upload.size} bytes; the limit is {limit} bytes.")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"`{field}` is larger than the limit of {limit} bytes.")
+    audio = await run_in_threadpool(decode_audio, data)
+    low, high = settings.min_reference_seconds, settings.max_reference_seconds
+    if not low <= audio.duration <= high:
+        raise InvalidAudio(
+            f"`{field}` lasts {audio.duration:.2f} s; a reference must last between {low:g} and {high:g} seconds."
+        )
+    return audio
+
+
+async def audio_response(audio: Audio, outputs: OutputArchive, *, label: str) -> Response:
+    """Encode to WAV, keep a copy under outputs/ and answer with the file."""
+    data = await run_in_threadpool(to_wav_bytes, audio)
+    saved = await run_in_threadpool(outputs.save, data, label=label, extension="wav")
+    headers = {
+        "X-Audio-Duration": f"{audio.duration:.3f}",
+        "X-Sample-Rate": str(audio.sample_rate),
+        "Content-Disposition": f'inline; filename="{saved.name if saved else label + ".wav"}"',
+    }
+    if saved is not None:
+        headers["X-Output-Path"] = str(saved)
+    return Response(content=data, media_type="audio/wav", headers=headers)

@@ -1,0 +1,49 @@
+"""Health and languages."""
+
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import APIRouter
+
+from .. import __version__
+from ..deps import EngineDep, QueueDep, SettingsDep
+from ..engine import ModelKind
+from ..languages import language_table
+
+router = APIRouter(tags=["system"])
+
+_PACKAGES = ("qwen-tts", "torch", "torchaudio", "transformers", "fastapi", "soundfile")
+
+
+def _package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version(), "tts-alex": __version__}
+    for name in _PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+@router.get("/health")
+async def health(engine: EngineDep, settings: SettingsDep, queue: QueueDep) -> dict[str, Any]:
+    """Server status: device, dtype, loaded and configured models, queue depth, package versions."""
+    return {
+        "status": "ok",
+        "device": engine.choice.device,
+        "dtype": engine.choice.dtype_name,
+        "attn_implementation": engine.choice.attn_implementation,
+        "models_mode": settings.models,
+        "models_loaded": engine.loaded_kinds,
+        "models_configured": {kind.value: engine.sources[kind] for kind in ModelKind},
+        "queue_depth": queue.depth,
+        "versions": _package_versions(),
+    }
+
+
+@router.get("/languages")
+async def languages() -> dict[str, Any]:
+    """Languages accepted by every `language` field: ISO codes, model names, or auto."""
+    table = language_table()
+    return {"languages": table, "count": len(table), "default": "auto"}
