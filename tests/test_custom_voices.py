@@ -215,3 +215,25 @@ def test_generation_failure_is_500_and_leaves_nothing(client: TestClient, settin
     assert response.json() == {"detail": "Voice cloning failed while reading the reference; see the server log."}
     assert store_snapshot(settings.custom_voices_dir) == before
     assert create_clone(client, "voix-apres").status_code == 201
+
+
+def test_errors_name_the_field_at_fault(client: TestClient) -> None:
+    """Clients (the studio page) show each error next to its field."""
+    cases = [
+        ({"name": "ab", "source": "clone"}, "name"),
+        ({"name": "voix-ok", "source": "sing"}, "source"),
+        ({"name": "voix-ok", "source": "design"}, "voice_description"),
+        ({"name": "voix-ok", "source": "design", "voice_description": "x", "language": "xx"}, "language"),
+        ({"name": "voix-ok", "source": "clone", "reference_text": "Bonjour."}, "reference_audio"),
+    ]
+    for data, field in cases:
+        response = client.post("/voices/custom", data=data)
+        assert response.status_code == 400
+        assert response.json()["field"] == field, data
+    short = client.post(
+        "/voices/custom",
+        data={"name": "voix-ok", "source": "clone", "reference_text": "Bonjour."},
+        files={"reference_audio": ("a.wav", tone_wav(0.3), "audio/wav")},
+    )
+    assert short.status_code == 400 and short.json()["field"] == "reference_audio"
+    assert "between 1 and 60 seconds" in short.json()["detail"]

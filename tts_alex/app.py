@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @app.exception_handler(TTSAlexError)
     async def domain_error(request: Request, exc: TTSAlexError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ServiceBusy) else None
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
+        body = {"detail": str(exc)} | ({"field": exc.field} if exc.field else {})
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

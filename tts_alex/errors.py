@@ -2,9 +2,15 @@
 
 
 class TTSAlexError(Exception):
-    """Base class: `str(exc)` is the message shown to the client as `detail`."""
+    """Base class: `str(exc)` is the message shown to the client as `detail`; `field` names the input at fault."""
 
     status_code = 500
+    field: str | None = None
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        if field is not None:
+            self.field = field
 
 
 class InvalidInput(TTSAlexError):
@@ -16,31 +22,44 @@ class InvalidInput(TTSAlexError):
 class InvalidVoiceName(InvalidInput):
     """A custom voice name breaks the naming rules or is reserved."""
 
+    field = "name"
+
 
 class VoiceExists(InvalidInput):
     """A custom voice of that name (case-insensitively) already exists."""
+
+    field = "name"
 
 
 class UnsupportedLanguage(InvalidInput):
     """The language is neither an accepted ISO code nor a model language name."""
 
+    field = "language"
+
 
 class InvalidAudio(InvalidInput):
     """An uploaded file is not decodable audio, is empty, or has an unusable duration."""
+
+    field = "reference_audio"
 
 
 class InstructNotSupported(InvalidInput):
     """The model that would voice this request cannot follow style instructions."""
 
+    field = "instruct"
+
 
 class UnsupportedFormat(InvalidInput):
     """The requested output format cannot be produced on this machine."""
+
+    field = "format"
 
 
 class VoiceNotFound(TTSAlexError):
     """No native or custom voice has that name."""
 
     status_code = 404
+    field = "voice"
 
 
 class NativeVoiceProtected(TTSAlexError):

@@ -53,11 +53,12 @@ class Studio:
         """Return the stripped text, or raise InvalidInput when it is empty or too long."""
         text = (text or "").strip()
         if not text:
-            raise InvalidInput(f"`{field}` is empty: give the words to speak.")
+            raise InvalidInput(f"`{field}` is empty: give the words to speak.", field=field)
         if len(text) > self.settings.max_text_chars:
             raise InvalidInput(
                 f"`{field}` has {len(text)} characters; the limit is {self.settings.max_text_chars} "
-                "(TTS_ALEX_MAX_TEXT_CHARS)."
+                "(TTS_ALEX_MAX_TEXT_CHARS).",
+                field=field,
             )
         return text
 

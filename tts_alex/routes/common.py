@@ -23,18 +23,25 @@ async def read_reference(upload: UploadFile | None, settings: Settings, *, field
         InvalidAudio, PayloadTooLarge.
     """
     if upload is None:
-        raise InvalidAudio(f"`{field}` is required: upload a recording of the voice (WAV, FLAC, OGG or MP3).")
+        raise InvalidAudio(
+            f"`{field}` is required: upload a recording of the voice (WAV, FLAC, OGG or MP3).", field=field
+        )
     limit = settings.max_upload_bytes
     if upload.size is not None and upload.size > limit:
-        raise PayloadTooLarge(f"`{field}` is {upload.size} bytes; the limit is {limit} bytes.")
+        raise PayloadTooLarge(f"`{field}` is {upload.size} bytes; the limit is {limit} bytes.", field=field)
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(f"`{field}` is larger than the limit of {limit} bytes.")
-    audio = await run_in_threadpool(decode_audio, data)
+        raise PayloadTooLarge(f"`{field}` is larger than the limit of {limit} bytes.", field=field)
+    try:
+        audio = await run_in_threadpool(decode_audio, data)
+    except InvalidAudio as exc:
+        exc.field = field
+        raise
     low, high = settings.min_reference_seconds, settings.max_reference_seconds
     if not low <= audio.duration <= high:
         raise InvalidAudio(
-            f"`{field}` lasts {audio.duration:.2f} s; a reference must last between {low:g} and {high:g} seconds."
+            f"`{field}` lasts {audio.duration:.2f} s; a reference must last between {low:g} and {high:g} seconds.",
+            field=field,
         )
     return audio
 

@@ -20,9 +20,9 @@ LanguageField = Annotated[
 def _check_length(value: str, limit: int, field: str) -> str:
     value = value.strip()
     if not value:
-        raise InvalidInput(f"`{field}` is empty.")
+        raise InvalidInput(f"`{field}` is empty.", field=field)
     if len(value) > limit:
-        raise InvalidInput(f"`{field}` has {len(value)} characters; the limit is {limit}.")
+        raise InvalidInput(f"`{field}` has {len(value)} characters; the limit is {limit}.", field=field)
     return value
 
 

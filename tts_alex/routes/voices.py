@@ -30,7 +30,7 @@ async def list_voices(store: StoreDep) -> dict[str, Any]:
 
 
 def _missing(field: str, source: str) -> InvalidInput:
-    return InvalidInput(f"Paramètre manquant : `{field}` est requis quand source={source}.")
+    return InvalidInput(f"Paramètre manquant : `{field}` est requis quand source={source}.", field=field)
 
 
 @router.post("/voices/custom", status_code=201, responses={400: {"description": "Invalid name or parameters."}})
@@ -63,11 +63,12 @@ async def create_custom_voice(
     store.check_available((name or "").strip())
     name = (name or "").strip()
     if source not in ("clone", "design"):
-        raise InvalidInput('Paramètre `source` invalide : utilisez "clone" ou "design".')
+        raise InvalidInput('Paramètre `source` invalide : utilisez "clone" ou "design".', field="source")
     description = (description or "").strip()
     if len(description) > settings.max_description_chars:
         raise InvalidInput(
-            f"La description fait {len(description)} caractères ; maximum {settings.max_description_chars}."
+            f"La description fait {len(description)} caractères ; maximum {settings.max_description_chars}.",
+            field="description",
         )
     build: VoiceBuild
     if source == "design":
@@ -77,7 +78,8 @@ async def create_custom_voice(
         if len(voice_description) > settings.max_voice_description_chars:
             raise InvalidInput(
                 f"`voice_description` has {len(voice_description)} characters; the limit is "
-                f"{settings.max_voice_description_chars}."
+                f"{settings.max_voice_description_chars}.",
+                field="voice_description",
             )
         lang = resolve_language(language or "fr")
         build = await queue.run(studio.build_design, voice_description=voice_description, language=lang)
@@ -88,7 +90,7 @@ async def create_custom_voice(
             raise _missing("reference_text", "clone")
         model = (model or "1.7B").strip()
         if model not in MODEL_SIZES:
-            raise InvalidInput(f"Paramètre `model` invalide : utilisez {' ou '.join(MODEL_SIZES)}.")
+            raise InvalidInput(f"Paramètre `model` invalide : utilisez {' ou '.join(MODEL_SIZES)}.", field="model")
         lang = resolve_language(language or "auto")
         reference_text = studio.check_text(reference_text, field="reference_text")
         reference = await read_reference(reference_audio, settings)
