@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from .delivery import Deliverer
 from .engine import Engine
 from .generation import GenerationQueue
 from .outputs import OutputArchive
@@ -36,9 +37,14 @@ def get_outputs(request: Request) -> OutputArchive:
     return request.app.state.outputs
 
 
+def get_deliverer(request: Request) -> Deliverer:
+    return request.app.state.deliverer
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 StoreDep = Annotated[CustomVoiceStore, Depends(get_store)]
 StudioDep = Annotated[Studio, Depends(get_studio)]
 QueueDep = Annotated[GenerationQueue, Depends(get_queue)]
 OutputsDep = Annotated[OutputArchive, Depends(get_outputs)]
+DelivererDep = Annotated[Deliverer, Depends(get_deliverer)]

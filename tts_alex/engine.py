@@ -103,6 +103,7 @@ class Engine:
         self._load_locks = {kind: threading.Lock() for kind in ModelKind}
         self._generation_lock = threading.Lock()
         self.load_counts: dict[ModelKind, int] = {kind: 0 for kind in ModelKind}
+        self.generation_count = 0  # finished generate calls, for metrics and tests
 
     # ----- models -----------------------------------------------------------------------------
     @property
@@ -218,6 +219,7 @@ class Engine:
             except Exception as exc:
                 log.exception("Generation failed in %s", getattr(method, "__name__", method))
                 raise GenerationFailed("Speech generation failed; see the server log.") from exc
+            self.generation_count += 1
         samples = np.asarray(wavs[0], dtype=np.float32).reshape(-1)
         return Audio(resample(samples, int(rate), SAMPLE_RATE), SAMPLE_RATE)
 

@@ -48,8 +48,12 @@ class Settings(BaseSettings):
     # Keep a copy of every generated file under outputs_dir.
     save_outputs: bool = True
 
-    # Longest text accepted by one synthesis request, in characters.
-    max_text_chars: int = 5000
+    # Longest text accepted by one synthesis request, in characters (a chapter: it is spoken piece by piece).
+    max_text_chars: int = 30_000
+    # Longest piece generated in one go, in Latin-character equivalents (a CJK character counts 3).
+    max_piece_cost: int = 300
+    # ffmpeg executable used for AAC output only (empty = no AAC).
+    ffmpeg: str = "ffmpeg"
     # Hard ceiling on codec frames per generation (12 frames = 1 s of audio); guards runaway generation.
     max_new_tokens_ceiling: int = 2048
     # Seconds of audio allowed per character of Latin text when bounding max_new_tokens.
@@ -67,6 +71,25 @@ class Settings(BaseSettings):
     max_description_chars: int = 200
     max_voice_description_chars: int = 1000
     max_instruct_chars: int = 1000
+
+    # OpenAI voice names -> native speakers, for /v1/audio/speech (JSON object in the environment).
+    openai_voices: dict[str, str] = Field(
+        default_factory=lambda: {
+            "alloy": "Vivian",
+            "ash": "Eric",
+            "ballad": "Dylan",
+            "coral": "Ono_Anna",
+            "echo": "Ryan",
+            "fable": "Aiden",
+            "nova": "Serena",
+            "onyx": "Uncle_Fu",
+            "sage": "Sohee",
+            "shimmer": "Sohee",
+            "verse": "Ryan",
+            "marin": "Serena",
+            "cedar": "Aiden",
+        }  # fmt: skip
+    )
 
     # Generation requests admitted at once (running + waiting); more get 503 with Retry-After.
     max_queue_depth: int = 32

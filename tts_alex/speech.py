@@ -4,12 +4,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from .audio import Audio
+from .audio import Audio, OutputFormat
+from .delivery import SpeechJob
 from .engine import BASE_BY_SIZE, Engine
 from .errors import InstructNotSupported, InvalidInput, VoiceNotFound
 from .natives import NativeVoice, find_native
 from .settings import Settings
 from .store import CustomVoice, CustomVoiceStore
+from .voicing import CloneVoicing, DesignVoicing, NativeVoicing, Voicing
 
 log = logging.getLogger("tts_alex.speech")
 
@@ -76,18 +78,40 @@ class Studio:
             raise VoiceNotFound(f"Voice '{name}' not found: use a native voice (GET /voices) or a saved custom voice.")
         return custom
 
-    def speak(self, *, text: str, voice: str, language: str, instruct: str | None = None) -> Audio:
-        """Speech in a native or custom voice (blocking; run it in the generation queue)."""
+    def voicing_for(self, voice: str, language: str, instruct: str | None = None) -> Voicing:
+        """The voicing of a native or custom voice, checked before any model work.
+
+        Raises:
+            VoiceNotFound; InstructNotSupported for a custom voice with an instruction.
+        """
         resolved = self.resolve_voice(voice)
         if isinstance(resolved, NativeVoice):
-            return self.engine.synthesize_preset(text=text, speaker=resolved.name, language=language, instruct=instruct)
+            return NativeVoicing(self.engine, resolved.name, language, instruct or None)
         if instruct:
             raise InstructNotSupported(
                 f"'{resolved.name}' is a custom voice: it is spoken by the Base model, which cannot follow "
                 "style instructions. Use POST /preset, or a native voice with /preset/instruct."
             )
-        stored, prompt = self.store.load_prompt(resolved.name)
-        return self.engine.synthesize_clone(text=text, language=language, prompt=prompt, model_size=stored.model)
+        return CloneVoicing(self.engine, language, label=resolved.name, store=self.store, voice_name=resolved.name)
+
+    def design_voicing(self, voice_description: str, language: str) -> Voicing:
+        """A voice described in words, consistent across the pieces of a long text."""
+        return DesignVoicing(self.engine, voice_description, language)
+
+    def clone_voicing(self, reference: Audio, reference_text: str, language: str, model_size: str) -> Voicing:
+        """The voice of a reference recording (its prompt is built once, on first use)."""
+        return CloneVoicing(
+            self.engine,
+            language,
+            label="clone",
+            reference=reference,
+            reference_text=reference_text,
+            model_size=model_size,
+        )
+
+    def plan(self, voicing: Voicing, text: str, output: OutputFormat, speed: float = 1.0) -> SpeechJob:
+        """Split `text` into pieces for `voicing`."""
+        return SpeechJob.plan(voicing, text, output, speed=speed, max_piece_cost=self.settings.max_piece_cost)
 
     def build_clone(self, *, reference: Audio, reference_text: str, model_size: str) -> VoiceBuild:
         """Clone prompt from a reference recording (blocking)."""

@@ -1,15 +1,17 @@
 """Helpers shared by the routers: uploads in, audio out."""
 
-from fastapi import Response, UploadFile
+from fastapi import UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from ..audio import Audio, decode_audio, to_wav_bytes
+from ..audio import Audio, decode_audio
 from ..errors import InvalidAudio, PayloadTooLarge
-from ..outputs import OutputArchive
 from ..settings import Settings
 
 AUDIO_RESPONSES = {
-    200: {"content": {"audio/wav": {}}, "description": "The generated speech (24 kHz mono WAV)."},
+    200: {
+        "content": {"audio/wav": {}, "audio/mpeg": {}, "audio/flac": {}, "audio/ogg": {}, "audio/pcm": {}},
+        "description": "The generated speech, 24 kHz mono, in the requested `format` (default WAV).",
+    },
     400: {"description": "Invalid value (text, language, audio...): `detail` says what to fix."},
     404: {"description": "Unknown voice."},
     503: {"description": "Busy or a model could not be loaded; retry later."},
@@ -44,17 +46,3 @@ async def read_reference(upload: UploadFile | None, settings: Settings, *, field
             field=field,
         )
     return audio
-
-
-async def audio_response(audio: Audio, outputs: OutputArchive, *, label: str) -> Response:
-    """Encode to WAV, keep a copy under outputs/ and answer with the file."""
-    data = await run_in_threadpool(to_wav_bytes, audio)
-    saved = await run_in_threadpool(outputs.save, data, label=label, extension="wav")
-    headers = {
-        "X-Audio-Duration": f"{audio.duration:.3f}",
-        "X-Sample-Rate": str(audio.sample_rate),
-        "Content-Disposition": f'inline; filename="{saved.name if saved else label + ".wav"}"',
-    }
-    if saved is not None:
-        headers["X-Output-Path"] = str(saved)
-    return Response(content=data, media_type="audio/wav", headers=headers)

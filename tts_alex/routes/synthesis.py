@@ -4,20 +4,22 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from ..deps import OutputsDep, QueueDep, SettingsDep, StudioDep
+from ..deps import DelivererDep, SettingsDep, StudioDep
 from ..errors import InvalidInput
 from ..languages import resolve_language
-from .common import AUDIO_RESPONSES, audio_response, read_reference
+from .common import AUDIO_RESPONSES, read_reference
+from .options import OutputOptionsDep, respond
 
 router = APIRouter(tags=["synthesis"])
 
-TextField = Annotated[str, Form(description="Text to speak.")]
+TextField = Annotated[str, Form(description="Text to speak; long texts are spoken sentence by sentence.")]
 LanguageField = Annotated[
     str, Form(description="ISO code (fr, en, zh, ja, ko, de, ru, pt, es, it), a model name (French...) or auto.")
 ]
 
 
-def _check_length(value: str, limit: int, field: str) -> str:
+def check_length(value: str, limit: int, field: str) -> str:
+    """Stripped `value`, or InvalidInput if empty or longer than `limit`."""
     value = value.strip()
     if not value:
         raise InvalidInput(f"`{field}` is empty.", field=field)
@@ -29,81 +31,69 @@ def _check_length(value: str, limit: int, field: str) -> str:
 @router.post("/preset", responses=AUDIO_RESPONSES, response_class=Response)
 async def preset(
     studio: StudioDep,
-    queue: QueueDep,
-    outputs: OutputsDep,
+    deliverer: DelivererDep,
+    options: OutputOptionsDep,
     text: TextField,
     voice: Annotated[str, Form(description="A native speaker (Vivian, Ryan...) or a saved custom voice.")],
     language: LanguageField = "auto",
 ) -> Response:
-    """Speak `text` with a native speaker or a saved custom voice; returns WAV."""
+    """Speak `text` with a native speaker or a saved custom voice."""
     text = studio.check_text(text)
-    lang = resolve_language(language)
-    studio.resolve_voice(voice)  # 404 before queueing
-    audio = await queue.run(studio.speak, text=text, voice=voice, language=lang)
-    return await audio_response(audio, outputs, label=voice)
+    voicing = studio.voicing_for(voice, resolve_language(language))
+    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options.stream)
 
 
 @router.post("/preset/instruct", responses=AUDIO_RESPONSES, response_class=Response)
 async def preset_instruct(
     studio: StudioDep,
-    queue: QueueDep,
-    outputs: OutputsDep,
+    deliverer: DelivererDep,
     settings: SettingsDep,
+    options: OutputOptionsDep,
     text: TextField,
     voice: Annotated[str, Form(description="A native speaker (custom voices cannot follow instructions).")],
     instruct: Annotated[str, Form(description="Style instruction, e.g. 'Parle lentement, d'un ton chaleureux'.")],
     language: LanguageField = "auto",
 ) -> Response:
-    """Speak `text` with a native speaker following a style instruction; returns WAV."""
+    """Speak `text` with a native speaker following a style instruction."""
     text = studio.check_text(text)
-    instruct = _check_length(instruct, settings.max_instruct_chars, "instruct")
-    lang = resolve_language(language)
-    studio.resolve_voice(voice)
-    audio = await queue.run(studio.speak, text=text, voice=voice, language=lang, instruct=instruct)
-    return await audio_response(audio, outputs, label=f"{voice}-instruct")
+    instruct = check_length(instruct, settings.max_instruct_chars, "instruct")
+    voicing = studio.voicing_for(voice, resolve_language(language), instruct)
+    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options.stream)
 
 
 @router.post("/design", responses=AUDIO_RESPONSES, response_class=Response)
 async def design(
     studio: StudioDep,
-    queue: QueueDep,
-    outputs: OutputsDep,
+    deliverer: DelivererDep,
     settings: SettingsDep,
+    options: OutputOptionsDep,
     text: TextField,
     voice_description: Annotated[str, Form(description="The voice in words, e.g. 'A deep, calm male narrator'.")],
     language: LanguageField = "auto",
 ) -> Response:
-    """Speak `text` in a voice designed from a description (VoiceDesign model); returns WAV."""
+    """Speak `text` in a voice designed from a description (VoiceDesign model)."""
     text = studio.check_text(text)
-    voice_description = _check_length(voice_description, settings.max_voice_description_chars, "voice_description")
-    lang = resolve_language(language)
-    audio = await queue.run(
-        studio.engine.synthesize_design, text=text, voice_description=voice_description, language=lang
-    )
-    return await audio_response(audio, outputs, label="design")
+    description = check_length(voice_description, settings.max_voice_description_chars, "voice_description")
+    voicing = studio.design_voicing(description, resolve_language(language))
+    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options.stream)
 
 
 @router.post("/clone", responses=AUDIO_RESPONSES, response_class=Response)
 async def clone(
     studio: StudioDep,
-    queue: QueueDep,
-    outputs: OutputsDep,
+    deliverer: DelivererDep,
     settings: SettingsDep,
+    options: OutputOptionsDep,
     text: TextField,
     reference_audio: Annotated[UploadFile, File(description="Recording of the voice to clone (WAV, FLAC, OGG, MP3).")],
     reference_text: Annotated[str, Form(description="Exact transcript of the reference recording.")],
     language: LanguageField = "auto",
     model: Annotated[Literal["1.7B", "0.6B"], Form(description="Base model size.")] = "1.7B",
 ) -> Response:
-    """Speak `text` in the voice of a reference recording (Base model); returns WAV."""
+    """Speak `text` in the voice of a reference recording (Base model)."""
     text = studio.check_text(text)
     reference_text = studio.check_text(reference_text, field="reference_text")
     lang = resolve_language(language)
     reference = await read_reference(reference_audio, settings)
-
-    def run() -> object:
-        build = studio.build_clone(reference=reference, reference_text=reference_text, model_size=model)
-        return studio.engine.synthesize_clone(text=text, language=lang, prompt=build.prompt, model_size=model)
-
-    audio = await queue.run(run)
-    return await audio_response(audio, outputs, label="clone")
+    voicing = studio.clone_voicing(reference, reference_text, lang, model)
+    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options.stream)

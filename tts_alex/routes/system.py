@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from .. import __version__
+from ..audio import FORMATS, format_available
 from ..deps import EngineDep, QueueDep, SettingsDep
 from ..engine import ModelKind
 from ..languages import language_table
@@ -47,3 +48,18 @@ async def languages() -> dict[str, Any]:
     """Languages accepted by every `language` field: ISO codes, model names, or auto."""
     table = language_table()
     return {"languages": table, "count": len(table), "default": "auto"}
+
+
+@router.get("/formats")
+async def formats(settings: SettingsDep) -> dict[str, Any]:
+    """Output formats: media type, whether this machine can produce it, whether it streams progressively."""
+    rows = [
+        {
+            "name": f.name,
+            "media_type": f.media_type,
+            "available": format_available(f.name, settings.ffmpeg),
+            "streamable": f.streamable,
+        }
+        for f in FORMATS.values()
+    ]
+    return {"formats": rows, "default": "wav"}
