@@ -4,19 +4,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__
 from .delivery import Deliverer
 from .engine import Engine, ModelKind, model_sources
-from .errors import ServiceBusy, TTSAlexError
 from .generation import GenerationQueue
+from .http_errors import install_error_handlers
+from .limits import BodyLimitMiddleware
+from .metrics import Metrics, RequestMetricsMiddleware
 from .outputs import OutputArchive
 from .routes import openai, synthesis, system, voices
+from .security import is_loopback, require_api_key
 from .settings import Settings
 from .speech import Studio
 from .store import CustomVoiceStore
@@ -41,31 +41,15 @@ def banner(settings: Settings, engine: Engine, store: CustomVoiceStore) -> str:
     lines.append(f"  {len(store.voices())} voix personnalisées chargées ({store.root})")
     if settings.models == "tiny":
         lines.append("  WARNING: tiny random models (offline demo): every voice speaks noise, not words.")
+    if not is_loopback(settings.host) and settings.api_key is None:
+        lines.append(
+            f"  !!! WARNING: listening on {settings.host} with NO API KEY: anyone on your network can use this server"
+            " and read your voice library. Set TTS_ALEX_API_KEY or bind 127.0.0.1. !!!"
+        )
+    if settings.api_key is not None:
+        lines.append("  API key required (Authorization: Bearer ...) on every route but /health and the page.")
     lines.append(f"  API docs: http://{settings.host}:{settings.port}/docs")
     return "\n".join(lines)
-
-
-def is_openai_route(request: Request) -> bool:
-    """/v1 routes answer errors in OpenAI's shape so the SDKs raise readable exceptions."""
-    return request.url.path == "/v1" or request.url.path.startswith("/v1/")
-
-
-_OPENAI_PARAMS = {"text": "input", "instruct": "instructions", "format": "response_format"}
-
-
-def error_code(exc: TTSAlexError) -> str:
-    """snake_case of the exception class: VoiceNotFound -> voice_not_found."""
-    name = type(exc).__name__
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
-def openai_error(
-    message: str, status: int, *, param: str | None = None, code: str | None = None, headers: dict | None = None
-) -> JSONResponse:
-    """{"error": {"message", "type", "param", "code"}} as OpenAI answers."""
-    kind = "server_error" if status >= 500 else "invalid_request_error"
-    error = {"message": message, "type": kind, "param": _OPENAI_PARAMS.get(param or "", param), "code": code}
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -94,44 +78,46 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.queue = GenerationQueue(settings.max_queue_depth)
         app.state.outputs = OutputArchive(settings.outputs_dir, enabled=settings.save_outputs)
         app.state.deliverer = Deliverer(app.state.queue, app.state.outputs, ffmpeg=settings.ffmpeg)
+        metrics.bind(
+            queue_depth=lambda: app.state.queue.depth,
+            loaded=lambda: {kind.value: engine.is_loaded(kind) for kind in ModelKind},
+            voices=lambda: len(store.voices()),
+        )
+        engine.observers.append(metrics.observe_generation)
         print(banner(settings, engine, store), flush=True)
-        yield
+        if not is_loopback(settings.host) and settings.api_key is None:
+            log.warning("Listening on %s without TTS_ALEX_API_KEY: anyone on the network can use it.", settings.host)
+        try:
+            yield
+        finally:
+            engine.observers.remove(metrics.observe_generation)
 
-    app = FastAPI(title="TTS-Alex", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    metrics = Metrics()
+    app = FastAPI(
+        title="TTS-Alex",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
+    app.state.metrics = metrics
 
-    @app.exception_handler(TTSAlexError)
-    async def domain_error(request: Request, exc: TTSAlexError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ServiceBusy) else None
-        if is_openai_route(request):
-            return openai_error(str(exc), exc.status_code, param=exc.field, code=error_code(exc), headers=headers)
-        body = {"detail": str(exc)} | ({"field": exc.field} if exc.field else {})
-        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Audio-Duration", "X-Output-Path", "X-Sample-Rate", "Content-Disposition"],
+        )
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)  # outermost
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if not is_openai_route(request):
-            return await request_validation_exception_handler(request, exc)
-        first = exc.errors()[0] if exc.errors() else {}
-        location = [str(part) for part in first.get("loc", ()) if part != "body"]
-        message = f"{'.'.join(location) or 'body'}: {first.get('msg', 'invalid request')}"
-        return openai_error(message, 400, param=location[0] if location else None, code="invalid_value")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if not is_openai_route(request):
-            return await http_exception_handler(request, exc)
-        return openai_error(str(exc.detail), exc.status_code, code="not_found" if exc.status_code == 404 else None)
-
-    @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("Unhandled error on %s %s", request.method, request.url.path)
-        if is_openai_route(request):
-            return openai_error("Internal server error; see the server log.", 500)
-        return JSONResponse({"detail": "Internal server error; see the server log."}, status_code=500)
-
-    app.include_router(system.router)
-    app.include_router(voices.router)
-    app.include_router(synthesis.router)
-    app.include_router(openai.router)
+    auth = [Depends(require_api_key)]
+    app.include_router(system.health_router)  # always open: monitoring and the page's status badge
+    app.include_router(system.router, dependencies=auth)
+    app.include_router(voices.router, dependencies=auth)
+    app.include_router(synthesis.router, dependencies=auth)
+    app.include_router(openai.router, dependencies=auth)
     return app

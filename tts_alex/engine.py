@@ -5,6 +5,7 @@ import logging
 import math
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -104,6 +105,8 @@ class Engine:
         self._generation_lock = threading.Lock()
         self.load_counts: dict[ModelKind, int] = {kind: 0 for kind in ModelKind}
         self.generation_count = 0  # finished generate calls, for metrics and tests
+        # Called after each successful model call with (kind, seconds, audio seconds): metrics.
+        self.observers: list[Callable[[str, float, float], None]] = []
 
     # ----- models -----------------------------------------------------------------------------
     @property
@@ -167,6 +170,7 @@ class Engine:
                 "configure the 1.7B CustomVoice model or use POST /preset without `instruct`."
             )
         return self._generate(
+            ModelKind.CUSTOM_VOICE,
             model.generate_custom_voice,
             text=text,
             speaker=speaker,
@@ -179,6 +183,7 @@ class Engine:
         """Speech in a voice described in words (VoiceDesign model)."""
         model = self.model(ModelKind.VOICE_DESIGN)
         return self._generate(
+            ModelKind.VOICE_DESIGN,
             model.generate_voice_design,
             text=text,
             instruct=voice_description,
@@ -205,6 +210,7 @@ class Engine:
         model = self.model(BASE_BY_SIZE[model_size])
         device = getattr(model, "device", None)
         return self._generate(
+            BASE_BY_SIZE[model_size],
             model.generate_voice_clone,
             text=text,
             language=language,
@@ -212,16 +218,21 @@ class Engine:
             max_new_tokens=self.max_new_tokens(text),
         )
 
-    def _generate(self, method: Callable[..., tuple[list[np.ndarray], int]], **kwargs: Any) -> Audio:
+    def _generate(self, kind: ModelKind, method: Callable[..., tuple[list[np.ndarray], int]], **kwargs: Any) -> Audio:
         with self._generation_lock:
+            start = time.perf_counter()
             try:
                 wavs, rate = method(**kwargs)
             except Exception as exc:
                 log.exception("Generation failed in %s", getattr(method, "__name__", method))
                 raise GenerationFailed("Speech generation failed; see the server log.") from exc
             self.generation_count += 1
+            elapsed = time.perf_counter() - start
         samples = np.asarray(wavs[0], dtype=np.float32).reshape(-1)
-        return Audio(resample(samples, int(rate), SAMPLE_RATE), SAMPLE_RATE)
+        audio = Audio(resample(samples, int(rate), SAMPLE_RATE), SAMPLE_RATE)
+        for observe in list(self.observers):
+            observe(kind.value, elapsed, audio.duration)
+        return audio
 
 
 def _to_device(item: Any, device: Any) -> Any:

@@ -55,6 +55,12 @@ class UnsupportedFormat(InvalidInput):
     field = "format"
 
 
+class Unauthorized(TTSAlexError):
+    """The API key is missing or wrong."""
+
+    status_code = 401
+
+
 class VoiceNotFound(TTSAlexError):
     """No native or custom voice has that name."""
 

@@ -28,5 +28,5 @@ class OutputArchive:
         while path.exists():
             counter += 1
             path = self.directory / f"{stamp}_{safe}-{counter}.{extension}"
-        write_bytes_atomic(path, data)
+        write_bytes_atomic(path, data, durable=False)  # a convenience copy: no fsync on the request path
         return path

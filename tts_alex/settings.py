@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     # TCP port of the HTTP server.
     port: int = 8060
+    # When set, every route but /health (and the static page) needs `Authorization: Bearer <key>`.
+    api_key: SecretStr | None = None
+    # Origins allowed by CORS (comma-separated, e.g. http://localhost:3000); empty = CORS off.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # "auto" picks mps, then cuda, then cpu; or a torch device string such as "cuda:1".
     device: str = "auto"
@@ -98,12 +102,17 @@ class Settings(BaseSettings):
     # Custom voice prompts kept in memory after use (least recently used dropped first); 0 = no limit.
     max_loaded_prompts: int = 0
 
-    @field_validator("preload", mode="before")
+    @field_validator("preload", "cors_origins", mode="before")
     @classmethod
     def _split_preload(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Largest request body: an upload plus room for the form's text fields."""
+        return self.max_upload_bytes + 1024 * 1024
 
     @property
     def custom_voices_dir(self) -> Path:

@@ -4,14 +4,16 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from .. import __version__
 from ..audio import FORMATS, format_available
 from ..deps import EngineDep, QueueDep, SettingsDep
 from ..engine import ModelKind
 from ..languages import language_table
+from ..metrics import CONTENT_TYPE
 
+health_router = APIRouter(tags=["system"])  # open even with an API key
 router = APIRouter(tags=["system"])
 
 _PACKAGES = ("qwen-tts", "torch", "torchaudio", "transformers", "fastapi", "soundfile")
@@ -27,7 +29,7 @@ def _package_versions() -> dict[str, str | None]:
     return versions
 
 
-@router.get("/health")
+@health_router.get("/health")
 async def health(engine: EngineDep, settings: SettingsDep, queue: QueueDep) -> dict[str, Any]:
     """Server status: device, dtype, loaded and configured models, queue depth, package versions."""
     return {
@@ -63,3 +65,10 @@ async def formats(settings: SettingsDep) -> dict[str, Any]:
         for f in FORMATS.values()
     ]
     return {"formats": rows, "default": "wav"}
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: requests by route and status, generation time, audio produced, RTF, queue, models."""
+    registry = request.app.state.metrics
+    return Response(content=registry.render(), media_type=CONTENT_TYPE)
