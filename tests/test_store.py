@@ -223,3 +223,26 @@ def test_two_processes_creating_at_once_lose_nothing(prompt_file, tmp_path) -> N
     for name in names:
         assert (tmp_path / name / "prompt.pt").is_file() and (tmp_path / name / "meta.json").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_missing_prompt_file_is_damage_not_absence(real_prompt, tmp_path) -> None:
+    store = open_store(tmp_path)
+    add(store, "voix-vide", real_prompt)
+    reopened = open_store(tmp_path)
+    (tmp_path / "voix-vide" / "prompt.pt").unlink()
+    with pytest.raises(VoiceDamaged):
+        reopened.load_prompt("voix-vide")
+    assert reopened.details("voix-vide")["status"] == "damaged"
+    assert reopened.delete("voix-vide") == "voix-vide"
+
+
+def test_directories_missing_from_the_index_are_adopted_oldest_first(real_prompt, tmp_path) -> None:
+    store = open_store(tmp_path)
+    for second, name in enumerate(("voix-c", "voix-a", "voix-b")):
+        voice = CustomVoice(name=name, source="clone", created_at=f"2026-01-27T19:30:0{second}Z")
+        store.create(voice, real_prompt, REFERENCE)
+    (tmp_path / "index.json").write_text('{"version": "1.0", "voices": []}')
+    (tmp_path / "index.json.bak").unlink()
+    reopened = open_store(tmp_path)
+    assert [v.name for v in reopened.voices()] == ["voix-c", "voix-a", "voix-b"]
+    assert len(reopened.warnings) == 1 and "3 voice(s)" in reopened.warnings[0]

@@ -227,15 +227,21 @@ class CustomVoiceStore:
                 continue
             seen.add(key)
             voices.append(self._read_voice(directories[key]))
+        adopted = []
         for key, dirname in sorted(directories.items()):
             if key in seen:
                 continue
             voice = self._read_voice(dirname)
             if voice.problem is None:
-                self._warn(f"Voice '{dirname}' was missing from index.json; added back")
-                voices.append(voice)
+                adopted.append(voice)
             else:
                 log.warning("Ignoring directory %s: %s", dirname, voice.problem)
+        if adopted:
+            # Complete directories the index missed (an interrupted creation, a lost index): oldest first.
+            adopted.sort(key=lambda v: v.created_at)
+            sample = ", ".join(v.name for v in adopted[:5]) + (", ..." if len(adopted) > 5 else "")
+            self._warn(f"{len(adopted)} voice(s) missing from index.json were added back: {sample}")
+            voices.extend(adopted)
         return voices
 
     def _read_voice(self, dirname: str) -> CustomVoice:
@@ -330,7 +336,12 @@ class CustomVoiceStore:
             # weights_only: a prompt.pt from elsewhere must never execute code when loaded.
             items = payload_to_prompt(torch.load(path, map_location="cpu", weights_only=True))
         except FileNotFoundError as exc:
-            raise VoiceNotFound(f"Voix non trouvée : '{voice.name}' a été supprimée.") from exc
+            if not path.parent.is_dir():  # removed by another process since we listed it
+                raise VoiceNotFound(f"Voix non trouvée : '{voice.name}' a été supprimée.") from exc
+            voice.problem = "prompt.pt is missing"
+            raise VoiceDamaged(
+                f"La voix '{voice.name}' est endommagée ({voice.problem}) ; supprimez-la et recréez-la."
+            ) from exc
         except Exception as exc:
             voice.problem = f"prompt.pt unreadable ({exc.__class__.__name__})"
             log.warning("Voice '%s' is damaged: %s", voice.name, exc)
