@@ -15,7 +15,7 @@ from .http_errors import install_error_handlers
 from .limits import BodyLimitMiddleware
 from .metrics import Metrics, RequestMetricsMiddleware
 from .outputs import OutputArchive
-from .routes import openai, synthesis, system, voices
+from .routes import openai, synthesis, system, ui, voices
 from .security import is_loopback, require_api_key
 from .settings import Settings
 from .speech import Studio
@@ -120,4 +120,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(voices.router, dependencies=auth)
     app.include_router(synthesis.router, dependencies=auth)
     app.include_router(openai.router, dependencies=auth)
+    app.include_router(ui.router)  # the page and its assets hold no data; every call it makes is authenticated
     return app
