@@ -4,13 +4,13 @@ import io
 import os
 import shutil
 
-import anyio
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 from fastapi.testclient import TestClient
 
+from tests.asgi import post_form
 from tests.conftest import make_settings, tone_wav
 from tts_alex.app import create_app
 from tts_alex.audio import Audio, change_speed
@@ -155,43 +155,23 @@ def test_streamed_wav_plays_as_it_arrives(client: TestClient) -> None:
 
 
 def test_stream_sends_first_piece_before_the_rest_is_generated(client: TestClient, shared_engine) -> None:
-    """Drive the ASGI app directly and note how many generations had run when each body chunk was sent."""
-    app = client.app
-    boundary = "tts-alex-boundary"
+    """Note how many generations had run when each body chunk left the app."""
     fields = {"text": LONG_TEXT, "voice": "Vivian", "language": "fr", "stream": "true", "format": "pcm"}
-    body = (
-        "".join(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()
-        ).encode()
-        + f"--{boundary}--\r\n".encode()
-    )
-    chunks: list[tuple[int, int]] = []
-
-    async def call() -> None:
-        sent = False
-
-        async def receive() -> dict:
-            nonlocal sent
-            if sent:  # the client stays connected until the response is complete
-                await anyio.sleep_forever()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict) -> None:
-            if message["type"] == "http.response.body" and message.get("body"):
-                chunks.append((len(message["body"]), shared_engine.generation_count))
-
-        scope = {
-            "type": "http", "http_version": "1.1", "method": "POST", "path": "/preset", "raw_path": b"/preset",
-            "query_string": b"", "root_path": "", "scheme": "http", "server": ("testserver", 80),
-            "client": ("127.0.0.1", 1234), "app": app,
-            "headers": [(b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
-                        (b"content-length", str(len(body)).encode())],
-        }  # fmt: skip
-        await app(scope, receive, send)
-
+    chunks: list[int] = []
     start = shared_engine.generation_count
-    client.portal.call(call)
-    assert len(chunks) == 10
-    assert chunks[0][1] - start == 1, "the first chunk must leave before the second piece is generated"
-    assert chunks[-1][1] - start == 10
+    status = client.portal.call(
+        lambda: post_form(
+            client.app, "/preset", fields, on_body=lambda _: chunks.append(shared_engine.generation_count)
+        )
+    )
+    assert status == 200 and len(chunks) == 10
+    assert chunks[0] - start == 1, "the first chunk must leave before the second piece is generated"
+    assert chunks[-1] - start == 10
+
+
+def test_a_client_that_leaves_stops_the_remaining_pieces(client: TestClient, shared_engine) -> None:
+    """A long text whose client disconnects frees the device instead of generating every piece."""
+    fields = {"text": LONG_TEXT, "voice": "Vivian", "language": "fr"}
+    start = shared_engine.generation_count
+    client.portal.call(lambda: post_form(client.app, "/preset", fields, on_body=lambda _: None, leave_after_body=True))
+    assert shared_engine.generation_count - start == 1

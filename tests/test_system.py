@@ -27,7 +27,8 @@ def test_voices_lists_the_nine_natives_with_prd_fields(client: TestClient) -> No
         "type": "native",
         "gender": "Femme",
         "native_lang": "Chinois",
-        "description": "Voix feminine jeune, vive et legerement incisive",
+        "description": "Voix féminine jeune, vive et légèrement incisive",
+        "native_lang_code": "zh",
     }
 
 

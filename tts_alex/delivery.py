@@ -2,7 +2,7 @@
 
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,15 +39,27 @@ def render_piece(voicing: Voicing, piece: Piece, speed: float) -> np.ndarray:
     return np.concatenate([audio.samples, silence(piece.pause_after / speed, audio.sample_rate)])
 
 
-async def render_pieces(job: SpeechJob, queue: GenerationQueue) -> AsyncIterator[np.ndarray]:
-    """Samples of each piece as soon as it is generated (each piece queues separately)."""
-    for piece in job.pieces:
+Disconnected = Callable[[], Awaitable[bool]]
+
+
+async def render_pieces(
+    job: SpeechJob, queue: GenerationQueue, gone: Disconnected | None = None
+) -> AsyncIterator[np.ndarray]:
+    """Samples of each piece as soon as it is generated (each piece queues separately).
+
+    Stops early when `gone()` says the client has left, so an abandoned long text frees the device.
+    """
+    for index, piece in enumerate(job.pieces):
+        if index and gone is not None and await gone():
+            return
         yield await queue.run(render_piece, job.voicing, piece, job.speed)
 
 
-async def synthesize(job: SpeechJob, queue: GenerationQueue) -> Audio:
-    """The whole text as one Audio."""
-    parts = [samples async for samples in render_pieces(job, queue)]
+async def synthesize(job: SpeechJob, queue: GenerationQueue, gone: Disconnected | None = None) -> Audio | None:
+    """The whole text as one Audio, or None if the client left before the end."""
+    parts = [samples async for samples in render_pieces(job, queue, gone)]
+    if len(parts) < len(job.pieces):
+        return None
     return Audio(np.concatenate(parts) if parts else np.zeros(0, np.float32), SAMPLE_RATE)
 
 
@@ -57,9 +69,11 @@ class Deliverer:
     def __init__(self, queue: GenerationQueue, outputs: OutputArchive, *, ffmpeg: str = "ffmpeg") -> None:
         self.queue, self.outputs, self.ffmpeg = queue, outputs, ffmpeg
 
-    async def whole(self, job: SpeechJob) -> Response:
+    async def whole(self, job: SpeechJob, gone: Disconnected | None = None) -> Response:
         """Generate everything, then answer with one encoded file and its duration."""
-        audio = await synthesize(job, self.queue)
+        audio = await synthesize(job, self.queue, gone)
+        if audio is None:
+            return Response(status_code=499)  # client closed the request; nobody will read this
         data = await run_in_threadpool(encode, audio, job.output.name, ffmpeg=self.ffmpeg)
         saved = await run_in_threadpool(
             self.outputs.save, data, label=job.voicing.label, extension=job.output.extension
@@ -67,13 +81,13 @@ class Deliverer:
         headers = {"X-Audio-Duration": f"{audio.duration:.3f}", **self._file_headers(job, saved)}
         return Response(content=data, media_type=job.output.media_type, headers=headers)
 
-    async def stream(self, job: SpeechJob) -> Response:
+    async def stream(self, job: SpeechJob, gone: Disconnected | None = None) -> Response:
         """Send audio as each piece is generated (wav, pcm); other formats are sent whole when complete.
 
         The first piece is generated before the response starts, so a failure there still gets its status code.
         """
         if not job.output.streamable:
-            return await self.whole(job)
+            return await self.whole(job, gone)
         pieces = render_pieces(job, self.queue)
         first = await anext(pieces)
 

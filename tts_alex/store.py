@@ -108,6 +108,7 @@ class CustomVoice:
             "created_at": self.created_at,
             "model": self.model,
             "language": self.language,
+            "status": "damaged" if self.problem else "ok",
         }
 
     @classmethod

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Form, Response
+from fastapi import Depends, Form, Request, Response
 
 from ..audio import OutputFormat, resolve_format
-from ..delivery import SpeechJob
+from ..delivery import Disconnected, SpeechJob
 from ..deps import DelivererDep, SettingsDep
 
 
@@ -15,9 +15,11 @@ class OutputOptions:
     output: OutputFormat
     speed: float
     stream: bool
+    gone: Disconnected  # tells whether the client has disconnected
 
 
 def output_options(
+    request: Request,
     settings: SettingsDep,
     format: Annotated[
         str,
@@ -29,12 +31,14 @@ def output_options(
     ] = False,
 ) -> OutputOptions:
     """Parse and check the output options (unknown or unavailable format -> 400)."""
-    return OutputOptions(resolve_format(format, settings.ffmpeg), speed, stream)
+    return OutputOptions(resolve_format(format, settings.ffmpeg), speed, stream, request.is_disconnected)
 
 
 OutputOptionsDep = Annotated[OutputOptions, Depends(output_options)]
 
 
-async def respond(deliverer: DelivererDep, job: SpeechJob, stream: bool) -> Response:
+async def respond(deliverer: DelivererDep, job: SpeechJob, options: OutputOptions) -> Response:
     """Stream or send whole."""
-    return await (deliverer.stream(job) if stream else deliverer.whole(job))
+    if options.stream:
+        return await deliverer.stream(job, options.gone)
+    return await deliverer.whole(job, options.gone)

@@ -40,7 +40,7 @@ async def preset(
     """Speak `text` with a native speaker or a saved custom voice."""
     text = studio.check_text(text)
     voicing = studio.voicing_for(voice, resolve_language(language))
-    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options.stream)
+    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options)
 
 
 @router.post("/preset/instruct", responses=AUDIO_RESPONSES, response_class=Response)
@@ -58,7 +58,7 @@ async def preset_instruct(
     text = studio.check_text(text)
     instruct = check_length(instruct, settings.max_instruct_chars, "instruct")
     voicing = studio.voicing_for(voice, resolve_language(language), instruct)
-    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options.stream)
+    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options)
 
 
 @router.post("/design", responses=AUDIO_RESPONSES, response_class=Response)
@@ -75,7 +75,7 @@ async def design(
     text = studio.check_text(text)
     description = check_length(voice_description, settings.max_voice_description_chars, "voice_description")
     voicing = studio.design_voicing(description, resolve_language(language))
-    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options.stream)
+    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options)
 
 
 @router.post("/clone", responses=AUDIO_RESPONSES, response_class=Response)
@@ -96,4 +96,4 @@ async def clone(
     lang = resolve_language(language)
     reference = await read_reference(reference_audio, settings)
     voicing = studio.clone_voicing(reference, reference_text, lang, model)
-    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options.stream)
+    return await respond(deliverer, studio.plan(voicing, text, options.output, options.speed), options)

@@ -41,6 +41,16 @@ async def health(engine: EngineDep, settings: SettingsDep, queue: QueueDep) -> d
         "models_loaded": engine.loaded_kinds,
         "models_configured": {kind.value: engine.sources[kind] for kind in ModelKind},
         "queue_depth": queue.depth,
+        "limits": {
+            "max_text_chars": settings.max_text_chars,
+            "max_instruct_chars": settings.max_instruct_chars,
+            "max_description_chars": settings.max_description_chars,
+            "max_voice_description_chars": settings.max_voice_description_chars,
+            "min_reference_seconds": settings.min_reference_seconds,
+            "max_reference_seconds": settings.max_reference_seconds,
+            "max_upload_bytes": settings.max_upload_bytes,
+            "speed": [0.25, 4.0],
+        },
         "versions": _package_versions(),
     }
 

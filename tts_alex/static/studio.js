@@ -513,6 +513,7 @@ async function refreshLibrary(options) {
 
 function previewLanguage(voice) {
   if (voice.type === "custom") return SAMPLES[voice.language] ? voice.language : "fr";
+  if (voice.native_lang_code && SAMPLES[voice.native_lang_code]) return voice.native_lang_code;
   const lang = (voice.native_lang || "").toLowerCase();
   const match = NATIVE_LANG_CODES.find(([prefix]) => lang.startsWith(prefix));
   return match ? match[1] : "fr";
