@@ -237,3 +237,15 @@ def test_errors_name_the_field_at_fault(client: TestClient) -> None:
     )
     assert short.status_code == 400 and short.json()["field"] == "reference_audio"
     assert "between 1 and 60 seconds" in short.json()["detail"]
+
+
+def test_a_second_server_on_the_same_library_sees_changes_without_restart(client: TestClient, settings) -> None:
+    from tts_alex.app import create_app
+
+    with TestClient(create_app(settings, engine=client.app.state.engine)) as other:
+        assert create_clone(other, "voix-partagee").status_code == 201
+        assert [v["name"] for v in client.get("/voices").json()["voices"] if v["type"] == "custom"] == ["voix-partagee"]
+        assert client.post("/preset", data={"text": "Bonjour.", "voice": "voix-partagee"}).status_code == 200
+        assert client.delete("/voices/custom/voix-partagee").status_code == 200
+        assert other.get("/voices").json()["custom_count"] == 0
+        assert other.post("/preset", data={"text": "Bonjour.", "voice": "voix-partagee"}).status_code == 404
