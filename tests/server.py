@@ -26,8 +26,10 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / f"server-{self.port}.log"
+        # No TTS_ALEX_* setting leaks in from the developer's shell: each server is configured here only.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("TTS_ALEX_")}
         self.env = {
-            **os.environ,
+            **inherited,
             "TTS_ALEX_TINY_DIR": str(tiny_dir),
             "TTS_ALEX_VOICES_DIR": str(tmp_path / "voices"),
             "TTS_ALEX_OUTPUTS_DIR": str(tmp_path / "outputs"),

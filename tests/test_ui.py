@@ -49,10 +49,7 @@ def _unavailable(reason: str) -> None:
 
 def start_server(root: Path, tiny_dir: Path, **env: str) -> ServerProcess:
     """`python main.py --tiny` with its own empty library and no TTS_ALEX_* setting from the developer's shell."""
-    process = ServerProcess(root, tiny_dir)
-    keep = {"TTS_ALEX_TINY_DIR", "TTS_ALEX_VOICES_DIR", "TTS_ALEX_OUTPUTS_DIR", "TTS_ALEX_DEVICE"}
-    process.env = {k: v for k, v in process.env.items() if not k.startswith("TTS_ALEX_") or k in keep} | env
-    return process.start()
+    return ServerProcess(root, tiny_dir, **env).start()
 
 
 @pytest.fixture(scope="module")
