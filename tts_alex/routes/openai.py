@@ -75,7 +75,16 @@ async def list_voices(settings: SettingsDep, store: StoreDep) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-@router.post("/audio/speech", responses=AUDIO_RESPONSES, response_class=Response)
+SPEECH_RESPONSES = {
+    **AUDIO_RESPONSES,
+    200: {
+        "content": {**AUDIO_RESPONSES[200]["content"], "audio/aac": {}, "text/event-stream": {}},
+        "description": "The speech in `response_format`; with stream_format=sse, speech.audio.delta/done events.",
+    },
+}
+
+
+@router.post("/audio/speech", responses=SPEECH_RESPONSES, response_class=Response)
 async def create_speech(
     body: SpeechRequest,
     studio: StudioDep,
