@@ -162,7 +162,7 @@ def test_page_loads_offline_with_header_and_grouped_voices(studio, server) -> No
     assert "CPU" in page.inner_text("#device-badge")
     groups = page.eval_on_selector_all("#voice optgroup", "gs => gs.map(g => [g.label, g.children.length])")
     assert ["Voix natives", 9] in groups
-    assert "Serena — Voix feminine jeune" in page.inner_text("#voice")
+    assert "Serena — Voix féminine jeune" in page.inner_text("#voice")
     assert page.input_value("#language") == "fr"
     # Every control has a label.
     unlabeled = page.eval_on_selector_all(

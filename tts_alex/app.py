@@ -114,11 +114,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)  # outermost
 
-    auth = [Depends(require_api_key)]
+    auth = {
+        "dependencies": [Depends(require_api_key)],
+        "responses": {401: {"description": "Missing or wrong API key."}},
+    }
     app.include_router(system.health_router)  # always open: monitoring and the page's status badge
-    app.include_router(system.router, dependencies=auth)
-    app.include_router(voices.router, dependencies=auth)
-    app.include_router(synthesis.router, dependencies=auth)
-    app.include_router(openai.router, dependencies=auth)
+    app.include_router(system.router, **auth)
+    app.include_router(voices.router, **auth)
+    app.include_router(synthesis.router, **auth)
+    app.include_router(openai.router, **auth)
     app.include_router(ui.router)  # the page and its assets hold no data; every call it makes is authenticated
     return app

@@ -63,7 +63,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not is_openai_route(request):
             return await http_exception_handler(request, exc)
-        return openai_error(str(exc.detail), exc.status_code, code="not_found" if exc.status_code == 404 else None)
+        code = "not_found" if exc.status_code == 404 else None
+        return openai_error(str(exc.detail), exc.status_code, code=code, headers=exc.headers)  # keeps Allow on 405
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,14 @@ from ..settings import Settings
 
 AUDIO_RESPONSES = {
     200: {
-        "content": {"audio/wav": {}, "audio/mpeg": {}, "audio/flac": {}, "audio/ogg": {}, "audio/pcm": {}},
+        "content": {
+            "audio/wav": {},
+            "audio/mpeg": {},
+            "audio/flac": {},
+            "audio/ogg": {},
+            "audio/pcm": {},
+            "audio/aac": {},
+        },  # fmt: skip
         "description": "The generated speech, 24 kHz mono, in the requested `format` (default WAV).",
     },
     400: {"description": "Invalid value (text, language, audio...): `detail` says what to fix."},

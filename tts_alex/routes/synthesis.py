@@ -12,7 +12,7 @@ from .options import OutputOptionsDep, respond
 
 router = APIRouter(tags=["synthesis"])
 
-TextField = Annotated[str, Form(description="Text to speak; long texts are spoken sentence by sentence.")]
+TextField = Annotated[str, Form(min_length=1, description="Text to speak; long texts are spoken sentence by sentence.")]
 LanguageField = Annotated[
     str, Form(description="ISO code (fr, en, zh, ja, ko, de, ru, pt, es, it), a model name (French...) or auto.")
 ]
@@ -34,7 +34,9 @@ async def preset(
     deliverer: DelivererDep,
     options: OutputOptionsDep,
     text: TextField,
-    voice: Annotated[str, Form(description="A native speaker (Vivian, Ryan...) or a saved custom voice.")],
+    voice: Annotated[
+        str, Form(min_length=1, description="A native speaker (Vivian, Ryan...) or a saved custom voice.")
+    ],
     language: LanguageField = "auto",
 ) -> Response:
     """Speak `text` with a native speaker or a saved custom voice."""
@@ -50,8 +52,12 @@ async def preset_instruct(
     settings: SettingsDep,
     options: OutputOptionsDep,
     text: TextField,
-    voice: Annotated[str, Form(description="A native speaker (custom voices cannot follow instructions).")],
-    instruct: Annotated[str, Form(description="Style instruction, e.g. 'Parle lentement, d'un ton chaleureux'.")],
+    voice: Annotated[
+        str, Form(min_length=1, description="A native speaker (custom voices cannot follow instructions).")
+    ],
+    instruct: Annotated[
+        str, Form(min_length=1, description="Style instruction, e.g. 'Parle lentement, d'un ton chaleureux'.")
+    ],
     language: LanguageField = "auto",
 ) -> Response:
     """Speak `text` with a native speaker following a style instruction."""
@@ -68,7 +74,9 @@ async def design(
     settings: SettingsDep,
     options: OutputOptionsDep,
     text: TextField,
-    voice_description: Annotated[str, Form(description="The voice in words, e.g. 'A deep, calm male narrator'.")],
+    voice_description: Annotated[
+        str, Form(min_length=1, description="The voice in words, e.g. 'A deep, calm male narrator'.")
+    ],
     language: LanguageField = "auto",
 ) -> Response:
     """Speak `text` in a voice designed from a description (VoiceDesign model)."""
@@ -86,7 +94,7 @@ async def clone(
     options: OutputOptionsDep,
     text: TextField,
     reference_audio: Annotated[UploadFile, File(description="Recording of the voice to clone (WAV, FLAC, OGG, MP3).")],
-    reference_text: Annotated[str, Form(description="Exact transcript of the reference recording.")],
+    reference_text: Annotated[str, Form(min_length=1, description="Exact transcript of the reference recording.")],
     language: LanguageField = "auto",
     model: Annotated[Literal["1.7B", "0.6B"], Form(description="Base model size.")] = "1.7B",
 ) -> Response:

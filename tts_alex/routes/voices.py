@@ -33,7 +33,16 @@ def _missing(field: str, source: str) -> InvalidInput:
     return InvalidInput(f"Paramètre manquant : `{field}` est requis quand source={source}.", field=field)
 
 
-@router.post("/voices/custom", status_code=201, responses={400: {"description": "Invalid name or parameters."}})
+@router.post(
+    "/voices/custom",
+    status_code=201,
+    responses={
+        400: {"description": "Invalid name or parameters."},
+        413: {"description": "Upload too large."},
+        500: {"description": "Generation failed; nothing was saved."},
+        503: {"description": "Busy (library lock or generation queue); retry."},
+    },
+)
 async def create_custom_voice(
     studio: StudioDep,
     store: StoreDep,
@@ -54,7 +63,7 @@ async def create_custom_voice(
             "clone: language of the recording (default auto)."
         ),
     ] = None,
-    reference_audio: Annotated[UploadFile | None, File(description="clone: recording of the voice.")] = None,
+    reference_audio: Annotated[UploadFile, File(description="clone: recording of the voice.")] = None,  # type: ignore[assignment]
     reference_text: Annotated[str | None, Form(description="clone: exact transcript of the recording.")] = None,
     model: Annotated[str | None, Form(description='clone: Base model size, "1.7B" (default) or "0.6B".')] = None,
 ) -> dict[str, Any]:
@@ -112,13 +121,16 @@ async def create_custom_voice(
     return {"status": "created", "voice": saved.summary()}
 
 
-@router.get("/voices/custom/{name}")
+@router.get("/voices/custom/{name}", responses={404: {"description": "No custom voice has that name."}})
 async def custom_voice_details(name: str, store: StoreDep) -> dict[str, Any]:
     """Details of a custom voice: model, language, size on disk, whether its prompt is in memory."""
     return await run_in_threadpool(store.details, name)
 
 
-@router.delete("/voices/custom/{name}")
+@router.delete(
+    "/voices/custom/{name}",
+    responses={403: {"description": "Native voices cannot be deleted."}, 404: {"description": "Unknown voice."}},
+)
 async def delete_custom_voice(name: str, store: StoreDep) -> dict[str, str]:
     """Delete a custom voice (native voices cannot be deleted)."""
     deleted = await run_in_threadpool(store.delete, name)
