@@ -1,5 +1,6 @@
 """Qwen3-TTS models: device choice, lazy loading per kind, one generation at a time."""
 
+import ctypes
 import importlib.util
 import logging
 import math
@@ -19,6 +20,17 @@ from .errors import GenerationFailed, InstructNotSupported, ModelUnavailable, Vo
 from .settings import Settings
 
 log = logging.getLogger("tts_alex.engine")
+
+def _malloc_trim() -> Callable[[], object]:
+    """glibc's malloc_trim: hands freed heap pages back to the OS (no-op elsewhere, e.g. macOS)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return lambda: libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return lambda: None
+
+
+release_memory = _malloc_trim()
 
 FRAMES_PER_SECOND = 12  # the 12 Hz speech tokenizer emits 12 codec frames per second of audio
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -228,6 +240,9 @@ class Engine:
                 raise GenerationFailed("Speech generation failed; see the server log.") from exc
             self.generation_count += 1
             elapsed = time.perf_counter() - start
+            # Each generation allocates and frees activations of a different size; without this, glibc keeps
+            # the freed pages and a long-running server's RSS creeps up to its worst request and stays there.
+            release_memory()
         samples = np.asarray(wavs[0], dtype=np.float32).reshape(-1)
         audio = Audio(resample(samples, int(rate), SAMPLE_RATE), SAMPLE_RATE)
         for observe in list(self.observers):
