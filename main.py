@@ -31,7 +31,13 @@ def main() -> None:
 
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        # A chapter can take minutes: don't let it hold a shutdown hostage.
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+    )
 
 
 if __name__ == "__main__":

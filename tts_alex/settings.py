@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     # TCP port of the HTTP server.
     port: int = 8060
+    # On SIGTERM/Ctrl+C, seconds to let requests finish before cancelling them (only the current piece completes).
+    graceful_shutdown_seconds: float = 10.0
     # When set, every route but /health (and the static page) needs `Authorization: Bearer <key>`.
     api_key: SecretStr | None = None
     # Origins allowed by CORS (comma-separated, e.g. http://localhost:3000); empty = CORS off.
