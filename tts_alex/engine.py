@@ -21,6 +21,7 @@ from .settings import Settings
 
 log = logging.getLogger("tts_alex.engine")
 
+
 def _malloc_trim() -> Callable[[], object]:
     """glibc's malloc_trim: hands freed heap pages back to the OS (no-op elsewhere, e.g. macOS)."""
     try:
