@@ -43,9 +43,14 @@ def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None
         fsync_dir(path.parent)
 
 
+def json_bytes(payload: Any) -> bytes:
+    """Pretty UTF-8 JSON, as every file of the store is written."""
+    return (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def write_json_atomic(path: Path, payload: Any) -> None:
     """Atomically write pretty, UTF-8 JSON."""
-    write_bytes_atomic(path, (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_bytes_atomic(path, json_bytes(payload))
 
 
 def write_bytes_durable(path: Path, data: bytes) -> None:

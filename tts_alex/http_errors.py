@@ -16,9 +16,20 @@ log = logging.getLogger("tts_alex")
 _OPENAI_PARAMS = {"text": "input", "instruct": "instructions", "format": "response_format"}
 
 
-def is_openai_route(request: Request) -> bool:
+def is_openai_path(path: str) -> bool:
     """/v1 routes answer errors in OpenAI's shape so the SDKs raise readable exceptions."""
-    return request.url.path == "/v1" or request.url.path.startswith("/v1/")
+    return path == "/v1" or path.startswith("/v1/")
+
+
+def is_openai_route(request: Request) -> bool:
+    return is_openai_path(request.url.path)
+
+
+def error_response(path: str, message: str, status: int, *, code: str | None = None) -> JSONResponse:
+    """`{"detail"}`, or OpenAI's shape on /v1 paths (for code outside the exception handlers)."""
+    if is_openai_path(path):
+        return openai_error(message, status, code=code)
+    return JSONResponse({"detail": message}, status_code=status)
 
 
 def error_code(exc: Exception) -> str:

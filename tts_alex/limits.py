@@ -1,9 +1,9 @@
 """Bounded request bodies: refuse an oversized upload with 413 before reading it (declared length) or as soon
 as it passes the limit (chunked), so it is never held in memory nor spooled to disk whole."""
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .http_errors import error_response
 
 
 class _TooLarge(Exception):
@@ -22,7 +22,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(scope, send)
+            await self._reject(scope, receive, send)
             return
         received = 0
         exceeded = started = False
@@ -53,18 +53,10 @@ class BodyLimitMiddleware:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await self._reject(scope, send)
+            await self._reject(scope, receive, send)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes (TTS_ALEX_MAX_UPLOAD_BYTES)."
-        path = scope.get("path", "")
-        if path == "/v1" or path.startswith("/v1/"):
-            payload = {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                                 "code": "payload_too_large"}}  # fmt: skip
-        else:
-            payload = {"detail": message}
-        body = json.dumps(payload).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        headers.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        response = error_response(scope.get("path", ""), message, 413, code="payload_too_large")
+        response.headers["connection"] = "close"  # the rest of the body is never read
+        await response(scope, receive, send)

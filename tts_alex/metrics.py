@@ -41,6 +41,7 @@ class Metrics:
             "tts_alex_models_loaded", "1 when the model kind is loaded.", ["kind"], registry=self.registry
         )
         self.custom_voices = Gauge("tts_alex_custom_voices", "Custom voices in the library.", registry=self.registry)
+        self._loaded: Callable[[], dict[str, bool]] = dict
 
     def observe_generation(self, kind: str, seconds: float, audio_seconds: float) -> None:
         """Record one model call."""
@@ -57,7 +58,7 @@ class Metrics:
 
     def render(self) -> bytes:
         """The exposition text."""
-        for kind, is_loaded in getattr(self, "_loaded", dict)().items():
+        for kind, is_loaded in self._loaded().items():
             self.models_loaded.labels(kind).set(1 if is_loaded else 0)
         return generate_latest(self.registry)
 

@@ -19,7 +19,8 @@ import shutil
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +38,7 @@ from .errors import (
     VoiceExists,
     VoiceNotFound,
 )
-from .fsutil import TEMP_PREFIX, fsync_dir, write_bytes_durable, write_json_atomic
+from .fsutil import TEMP_PREFIX, fsync_dir, json_bytes, write_bytes_durable, write_json_atomic
 from .natives import find_native
 
 log = logging.getLogger("tts_alex.store")
@@ -399,7 +400,7 @@ class CustomVoiceStore:
             renamed = False
             try:
                 staging.mkdir()
-                write_bytes_durable(staging / META_FILE, _json_bytes(voice.meta()))
+                write_bytes_durable(staging / META_FILE, json_bytes(voice.meta()))
                 write_bytes_durable(staging / PROMPT_FILE, prompt_bytes.getvalue())
                 write_bytes_durable(staging / REFERENCE_FILE, wav_bytes)
                 fsync_dir(staging)
@@ -452,20 +453,17 @@ class CustomVoiceStore:
         return match
 
     # ----- internals ------------------------------------------------------------------------------
-    def _locked(self) -> Any:
-        store = self
-
-        class _Guard:
-            def __enter__(self) -> None:
-                try:
-                    store._lock.acquire(timeout=store.lock_timeout)
-                except Timeout as exc:
-                    raise ServiceBusy("The voice library is busy (locked by another writer); retry shortly.") from exc
-
-            def __exit__(self, *exc: object) -> None:
-                store._lock.release()
-
-        return _Guard()
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the cross-process lock; ServiceBusy (503) if another writer keeps it too long."""
+        try:
+            self._lock.acquire(timeout=self.lock_timeout)
+        except Timeout as exc:
+            raise ServiceBusy("The voice library is busy (locked by another writer); retry shortly.") from exc
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _write_index(self, names: list[str], *, backup: bool = True) -> None:
         index = self.root / INDEX_FILE
@@ -513,7 +511,3 @@ class CustomVoiceStore:
         """Test hook: TTS_ALEX_TEST_CRASH_AT=<point> kills the process there (crash-safety tests)."""
         if os.environ.get("TTS_ALEX_TEST_CRASH_AT") == point:
             os._exit(137)
-
-
-def _json_bytes(payload: Any) -> bytes:
-    return (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
